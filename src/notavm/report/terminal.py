@@ -1,0 +1,56 @@
+"""The terminal report: one side-by-side table per example, then the summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from notavm.report.facts import comparison_rows, group_by_example, summary_cells, targets_in
+
+NOTES = (
+    "Same kernel is decided by boot id: equal boot ids mean one kernel instance. Namespace "
+    "numbers are only compared on the same kernel; every kernel gives its initial namespaces "
+    "the same fixed numbers, so equal numbers on two kernels mean nothing.",
+)
+
+
+def example_table(example: str, runs: list[dict[str, Any]]) -> Table:
+    targets = targets_in(runs)
+    table = Table(title=f"{example}", box=box.SIMPLE_HEAVY, show_lines=False, title_justify="left")
+    table.add_column("fact", style="bold", no_wrap=True)
+    for target in targets:
+        table.add_column(target, overflow="fold")
+    for label, cells in comparison_rows(runs):
+        table.add_row(label, *(cells.get(t, "-") for t in targets))
+    return table
+
+
+def summary_table(runs: list[dict[str, Any]]) -> Table:
+    targets = targets_in(runs)
+    table = Table(title="summary: exit status | startup median | disk | same kernel as host",
+                  box=box.SIMPLE_HEAVY, title_justify="left")
+    table.add_column("example", style="bold")
+    for target in targets:
+        table.add_column(target)
+    for example, example_runs in group_by_example(runs).items():
+        by_target = {r["target"]: summary_cells(r) for r in example_runs}
+        table.add_row(example, *(
+            " | ".join(by_target[t].values()) if t in by_target else "-" for t in targets
+        ))
+    return table
+
+
+def render(document: dict[str, Any], console: Console, detail: bool = True) -> None:
+    runs = document["runs"]
+    if detail:
+        for example, example_runs in group_by_example(runs).items():
+            console.print(example_table(example, example_runs))
+            notes = {r["exit_code_note"] for r in example_runs if r.get("exit_code_note")}
+            for note in notes:
+                console.print(f"  note: {note}")
+    console.print(summary_table(runs))
+    for note in NOTES:
+        console.print(note, style="dim")
