@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import shlex
 import shutil
 import subprocess
 import tarfile
@@ -32,15 +33,27 @@ PROBE_CONTEXT: Final = Path(__file__).parent / "probe"
 PROGRAM_DIR_IN_IMAGE: Final = "/app"
 LOG_TAIL_LINES: Final = 15
 
-# Trimmed like Debian's own -slim images: no manuals, docs, locales or apt lists.
+# Trimmed like Debian's own -slim images: no manuals, docs, locales or apt lists, no
+# usrmerge (which would pull in Perl), and apt told not to keep downloaded packages in
+# image layers (the docker-clean file the official images carry).
+APT_DOCKER_CLEAN: Final = (
+    'APT::Keep-Downloaded-Packages "false";',
+    'Dir::Cache::pkgcache "";',
+    'Dir::Cache::srcpkgcache "";',
+    'Acquire::Languages "none";',
+)
 MMDEBSTRAP_TRIM: Final = (
+    "--hook-dir=/usr/share/mmdebstrap/hooks/maybe-merged-usr",
     "--dpkgopt=path-exclude=/usr/share/man/*",
     "--dpkgopt=path-exclude=/usr/share/doc/*",
     "--dpkgopt=path-include=/usr/share/doc/*/copyright",
     "--dpkgopt=path-exclude=/usr/share/info/*",
     "--dpkgopt=path-exclude=/usr/share/locale/*",
     "--dpkgopt=path-include=/usr/share/locale/locale.alias",
-    "--customize-hook=rm -rf \"$1\"/var/lib/apt/lists/* \"$1\"/var/cache/apt/*.bin",
+    "--customize-hook=printf '%s\\n' "
+    + " ".join(shlex.quote(line) for line in APT_DOCKER_CLEAN)
+    + ' > "$1"/etc/apt/apt.conf.d/docker-clean',
+    '--customize-hook=rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin',
 )
 
 Report = Callable[[str], None]
