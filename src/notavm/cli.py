@@ -39,7 +39,10 @@ images_app = typer.Typer(no_args_is_help=True, help="The Docker images.")
 app.add_typer(examples_app, name="examples")
 app.add_typer(images_app, name="images")
 
+# Tables go to stdout; when that is a file or a pipe they are laid out for a wide page.
 out = Console()
+if not out.is_terminal:
+    out = Console(width=140)
 err = Console(stderr=True)
 state = {"verbose": False}
 F = TypeVar("F", bound=Callable[..., Any])

@@ -163,18 +163,23 @@ def comparison_rows(runs: list[RunData]) -> list[Row]:
     return rows
 
 
-def summary_cells(run: RunData) -> dict[str, str]:
+SUMMARY_COLUMNS = ("exit status", "startup median", "disk", "kernel")
+
+
+def summary_cells(run: RunData) -> list[str]:
+    """exit status | startup median | disk use | same kernel as the host, for one run."""
+    if run.get("skipped"):
+        return ["skipped", "-", "-", "-"]
+    if run.get("error"):
+        return ["error", "-", "-", "-"]
+    code, expected = run.get("exit_code"), run.get("expected_exit_code")
+    exit_cell = f"{code}" if code == expected else f"{code} (expected {expected})"
     startup = run.get("startup_s")
     same = run.get("same_kernel_as_host")
-    return {
-        "exit": "skipped" if run.get("skipped") else "error" if run.get("error") else (
-            f"{run.get('exit_code')}" + ("" if run.get("exit_code") == run.get("expected_exit_code")
-                                          else f" (expected {run.get('expected_exit_code')})")),
-        "startup": ms(startup["median"]) if startup else "-",
-        "disk": human_bytes(run.get("disk_bytes")),
-        "same kernel": "-" if same is None and run["target"] != "host"
-        else "yes" if same or run["target"] == "host" else "no",
-    }
+    kernel = ("host" if run["target"] == "host" else "-" if same is None
+              else "shared" if same else "own")
+    return [exit_cell, ms(startup["median"]) if startup else "-",
+            human_bytes(run.get("disk_bytes")), kernel]
 
 
 def group_by_example(runs: list[RunData]) -> dict[str, list[RunData]]:

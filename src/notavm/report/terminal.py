@@ -8,7 +8,13 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from notavm.report.facts import comparison_rows, group_by_example, summary_cells, targets_in
+from notavm.report.facts import (
+    SUMMARY_COLUMNS,
+    comparison_rows,
+    group_by_example,
+    summary_cells,
+    targets_in,
+)
 
 NOTES = (
     "Same kernel is decided by boot id: equal boot ids mean one kernel instance. Namespace "
@@ -29,17 +35,15 @@ def example_table(example: str, runs: list[dict[str, Any]]) -> Table:
 
 
 def summary_table(runs: list[dict[str, Any]]) -> Table:
-    targets = targets_in(runs)
-    table = Table(title="summary: exit status | startup median | disk | same kernel as host",
-                  box=box.SIMPLE_HEAVY, title_justify="left")
+    table = Table(title="summary", box=box.SIMPLE_HEAVY, title_justify="left")
     table.add_column("example", style="bold")
-    for target in targets:
-        table.add_column(target)
+    table.add_column("target")
+    for column in SUMMARY_COLUMNS:
+        table.add_column(column, justify="right" if column != "kernel" else "left")
     for example, example_runs in group_by_example(runs).items():
-        by_target = {r["target"]: summary_cells(r) for r in example_runs}
-        table.add_row(example, *(
-            " | ".join(by_target[t].values()) if t in by_target else "-" for t in targets
-        ))
+        for i, run in enumerate(sorted(example_runs, key=lambda r: targets_in(runs).index(r["target"]))):
+            table.add_row(example if i == 0 else "", run["target"], *summary_cells(run),
+                          end_section=i == len(example_runs) - 1)
     return table
 
 

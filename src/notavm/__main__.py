@@ -1,0 +1,3 @@
+from notavm.cli import main
+
+main()
