@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from notavm import __version__, doctor, experiment, probe
+from notavm import __version__, box, doctor, experiment, probe
 from notavm.docker_daemon import connect, new_session_id, remove_labelled
 from notavm.errors import NotavmError
 from notavm.examples import load_catalogue, select
@@ -25,8 +25,10 @@ from notavm.images import ProgramStore, build_all, ensure_images, raise_for_fail
 from notavm.report import terminal
 from notavm.results import TARGETS, Document, ResultsFile
 from notavm.targets.base import Target
-from notavm.targets.container import ContainerTarget
-from notavm.targets.host import HostTarget
+from notavm.targets.container import ContainerTarget, hardening
+from notavm.targets.host import HostTarget, host_path
+from notavm.targets.vm import VmTarget
+from notavm.vagrant import Vagrant
 
 EXIT_ERROR: Final = 1
 EXIT_INCOMPLETE: Final = 3
@@ -37,7 +39,9 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
 examples_app = typer.Typer(no_args_is_help=True, help="The hello-world programs.")
 images_app = typer.Typer(no_args_is_help=True, help="The Docker images.")
 app.add_typer(examples_app, name="examples")
+vm_app = typer.Typer(no_args_is_help=True, help="The Vagrant VM.")
 app.add_typer(images_app, name="images")
+app.add_typer(vm_app, name="vm")
 
 # Tables go to stdout; when that is a file or a pipe they are laid out for a wide page.
 out = Console()
@@ -98,9 +102,7 @@ def parse_targets(value: str) -> list[str]:
     if unknown or not names:
         raise NotavmError(f"unknown target {', '.join(unknown) or '(none)'}; "
                           f"valid targets: {', '.join(TARGETS)}")
-    if "vm" in names:
-        raise NotavmError("the vm target is not available yet; use --target host,container")
-    return names
+    return [t for t in TARGETS if t in names]
 
 
 @app.command()
@@ -108,12 +110,13 @@ def parse_targets(value: str) -> list[str]:
 def run(
     example: Annotated[list[str] | None, typer.Option("--example", "-e",
                        help="An example to run (repeatable); default all.")] = None,
-    target: Annotated[str, typer.Option(help="Comma-separated targets.")] = "host,container",
+    target: Annotated[str, typer.Option(help="Comma-separated targets.")] = "host,container,vm",
     repeat: Annotated[int, typer.Option(min=1, help="Timed starts per example and target.")] = 5,
     warmup: Annotated[int, typer.Option(min=0, help="Untimed starts before those.")] = 1,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds before a run is killed.")] = 60,
     json_path: Annotated[Path | None, typer.Option("--json",
                          help="Write the results file here (rewritten after every run).")] = None,
+    keep_vm: Annotated[bool, typer.Option(help="Leave a VM this run booted running.")] = False,
     brief: Annotated[bool, typer.Option(help="Print only the summary table.")] = False,
 ) -> None:
     """Run, probe and time the examples on each target and print them side by side."""
@@ -130,25 +133,33 @@ def run(
             targets.append(host)
         elif name == "container":
             targets.append(ContainerTarget(client, store, session, timeout))
+        elif name == "vm":
+            targets.append(VmTarget(store, timeout, keep_vm=keep_vm))
     document = Document(
-        host=describe(docker_version=client.version().get("Version")),
+        host=describe(docker_version=client.version().get("Version"), vagrant=Vagrant().version()
+                      if "vm" in target_names else None),
         settings={"repeat": repeat, "warmup": warmup, "timeout_s": timeout,
                   "targets": target_names, "examples": [e.name for e in examples]},
     )
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    lost: dict[str, str] = {}
     try:
         results = ResultsFile(document, json_path)
         with _progress() as report:
             for t in targets:
-                if isinstance(t, ContainerTarget):
+                if isinstance(t, ContainerTarget | VmTarget):
                     t.report = report
             ensure_images(client, examples, report)
             for t in targets:
                 report(f"preparing {t.name}")
-                t.prepare(examples)
+                try:
+                    t.prepare(examples)
+                except NotavmError as exc:
+                    lost[t.name] = f"{t.name} not ready: {exc}"
+                document.targets[t.name] = target_info(t)
             reference = probe.parse(host.probe_self().stdout).facts
-            experiment.run_all(targets, examples, settings, results, reference,
-                               store.program_dir, report)
+            lost = experiment.run_all(targets, examples, settings, results, reference,
+                                      store.program_dir, report, lost)
         results.finish()
     finally:
         for t in targets:
@@ -158,8 +169,20 @@ def run(
     terminal.render(document.to_json(), out, detail=not brief)
     if json_path:
         err.print(f"results written to {json_path}", highlight=False)
+    for reason in lost.values():
+        err.print(f"notavm: incomplete: {reason}", markup=False, highlight=False)
     if not all(r.ok or r.skipped for r in document.runs):
         raise typer.Exit(EXIT_INCOMPLETE)
+
+
+def target_info(target: Target) -> dict[str, Any]:
+    if isinstance(target, VmTarget):
+        return dict(target.info)
+    if isinstance(target, ContainerTarget):
+        return {"hardening": hardening()}
+    if isinstance(target, HostTarget):
+        return {"path": host_path()}
+    return {}
 
 
 @examples_app.command("list")
@@ -214,6 +237,53 @@ def cleanup() -> None:
     """Remove every container and volume any notavm run left behind."""
     removed = remove_labelled(connect())
     out.print(f"removed {removed} leftover container(s) and volume(s)")
+
+
+@vm_app.command("box")
+@cli_errors
+def vm_box(
+    force: Annotated[bool, typer.Option(help="Rebuild even when the cached box is current.")] = False,
+) -> None:
+    """Build the Debian box from Debian packages (cached) and add it to Vagrant."""
+    packages = box.packages(load_catalogue().values())
+    err.print(f"building the box with {' '.join(packages)} (takes a few minutes the first time)",
+              highlight=False)
+    out.print(f"box ready: {box.build(packages, force=force)}")
+
+
+@vm_app.command("up")
+@cli_errors
+def vm_up() -> None:
+    """Boot the VM (or say that it already runs)."""
+    vagrant = Vagrant()
+    if vagrant.status() == "running":
+        out.print("the VM is already running")
+        return
+    box.ensure_added(load_catalogue().values())
+    with _progress() as report:
+        report("vagrant up")
+        seconds = vagrant.up()
+    out.print(f"the VM is up ({seconds:.1f} s for vagrant up)")
+
+
+@vm_app.command("down")
+@cli_errors
+def vm_down() -> None:
+    """Destroy the VM."""
+    Vagrant().destroy()
+    out.print("the VM is destroyed")
+
+
+@vm_app.command("status")
+@cli_errors
+def vm_status() -> None:
+    """The VM's state and where SSH reaches it."""
+    vagrant = Vagrant()
+    state = vagrant.status()
+    out.print(f"state: {state}")
+    if state == "running":
+        config = vagrant.ssh_config()
+        out.print(f"ssh: {config.user}@{config.host}:{config.port}")
 
 
 def main() -> None:

@@ -5,7 +5,12 @@ class NotavmError(Exception):
     """An expected failure. The CLI prints its message as one line and exits non-zero."""
 
 
-class DockerUnavailable(NotavmError):
+class TargetLost(NotavmError):
+    """A whole target went away (daemon stopped, VM died, SSH dropped): its remaining runs
+    are recorded as failed with this message, the other targets go on."""
+
+
+class DockerUnavailable(TargetLost):
     pass
 
 
@@ -21,5 +26,5 @@ class RunFailed(NotavmError):
     """One program on one target could not be run (timed out, could not start...)."""
 
 
-class VmUnavailable(NotavmError):
+class VmUnavailable(TargetLost):
     pass

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from notavm import probe
-from notavm.errors import NotavmError
+from notavm.errors import NotavmError, TargetLost
 from notavm.examples import Example
 from notavm.measure import measure
 from notavm.probe import ProbeFacts
@@ -76,6 +76,8 @@ def execute(target: Target, example: Example, reference: ProbeFacts | None,
         run.runtime_version = runtime_version(target, example, program_dir)
     except probe.ProbeOutputError as exc:
         run.error = f"probe failed: {exc}"
+    except TargetLost:
+        raise
     except NotavmError as exc:
         run.error = str(exc)
     return run
@@ -84,10 +86,31 @@ def execute(target: Target, example: Example, reference: ProbeFacts | None,
 Progress = Callable[[str], None]
 
 
+def lost_run(target: Target, example: Example, reason: str) -> Run:
+    return Run(example=example.name, target=target.name,
+               expected_exit_code=example.expected_exit_code,
+               expected_stdout=example.expected_stdout, exit_code_note=example.exit_code_note,
+               timing=target.timing, error=reason)
+
+
 def run_all(targets: list[Target], examples: list[Example], settings: Settings,
             results: ResultsFile, reference: ProbeFacts | None,
-            program_dir: Callable[[Example], Path], progress: Progress) -> None:
+            program_dir: Callable[[Example], Path], progress: Progress,
+            lost: dict[str, str] | None = None) -> dict[str, str]:
+    """Every example on every target. A target that goes away (daemon stopped, VM gone)
+    fails its remaining runs with one clear message; the other targets go on. Returns the
+    lost targets and why."""
+    lost = dict(lost or {})
     for example in examples:
         for target in targets:
+            if target.name in lost:
+                results.add(lost_run(target, example, lost[target.name]))
+                continue
             progress(f"{example.name} on {target.name}")
-            results.add(execute(target, example, reference, settings, program_dir(example)))
+            try:
+                run = execute(target, example, reference, settings, program_dir(example))
+            except TargetLost as exc:
+                lost[target.name] = str(exc)
+                run = lost_run(target, example, str(exc))
+            results.add(run)
+    return lost

@@ -80,6 +80,9 @@ class Document:
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     schema: int = SCHEMA
     settings: dict[str, Any] = field(default_factory=dict)
+    # Per target, what holds for all its runs: the VM's boot split and disk, the
+    # containers' hardening, the host's PATH.
+    targets: dict[str, Any] = field(default_factory=dict)
     complete: bool = False
 
     def to_json(self) -> dict[str, Any]:
