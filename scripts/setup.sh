@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a Debian 12 machine, run as root: installs what notavm needs
 # from Debian's archive and PyPI and starts the daemons nobody else starts.
-#   scripts/setup.sh          Docker side (docker.io, mmdebstrap, the Python package)
-#   scripts/setup.sh --vm     also the VM side (vagrant, vagrant-libvirt, libvirt, QEMU)
+#   scripts/setup.sh            Docker side (docker.io, mmdebstrap, the Python package) and
+#                               the VM side (vagrant, vagrant-libvirt, libvirt, QEMU)
+#   scripts/setup.sh --no-vm    the Docker side only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want_vm=0
-[ "${1:-}" = "--vm" ] && want_vm=1
+want_vm=1
+[ "${1:-}" = "--no-vm" ] && want_vm=0
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 

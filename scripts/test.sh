@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh "$@"
 .venv/bin/ruff check src tests benchmarks
+.venv/bin/mypy src
 NOTAVM_REQUIRE_INTEGRATION=1 .venv/bin/pytest -v tests

@@ -23,3 +23,17 @@ def require(reason: str | None) -> None:
     if os.environ.get("NOTAVM_REQUIRE_INTEGRATION") == "1":
         pytest.fail(f"integration prerequisites missing: {reason}")
     pytest.skip(reason)
+
+
+@functools.cache
+def vm_reason() -> str | None:
+    """None when Vagrant, its libvirt plugin and libvirtd are there, else what is missing."""
+    import shutil
+    import subprocess
+
+    if shutil.which("vagrant") is None:
+        return "vagrant is not installed (scripts/setup.sh)"
+    proc = subprocess.run(["virsh", "-c", "qemu:///system", "version"], capture_output=True)
+    if proc.returncode != 0:
+        return "libvirtd does not answer (scripts/setup.sh)"
+    return None

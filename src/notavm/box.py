@@ -49,7 +49,7 @@ def build(package_list: list[str], force: bool = False) -> Path:
 
 def is_added(name: str) -> bool:
     if shutil.which("vagrant") is None:
-        raise VmUnavailable("vagrant is not installed; run scripts/setup.sh --vm")
+        raise VmUnavailable("vagrant is not installed; run scripts/setup.sh")
     listing = subprocess.run(["vagrant", "box", "list", "--machine-readable"],
                              capture_output=True, text=True, check=False).stdout
     return any(line.split(",")[2:4] == ["box-name", name] for line in listing.splitlines())

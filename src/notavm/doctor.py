@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -61,5 +63,45 @@ def docker_checks() -> list[Check]:
     ]
 
 
+def check_libvirt() -> Check:
+    if shutil.which("virsh") is None:
+        return Check("libvirt daemon", False, "virsh not found", "scripts/setup.sh",
+                     required=False)
+    proc = subprocess.run(["virsh", "-c", "qemu:///system", "version"], capture_output=True,
+                          text=True, check=False)
+    if proc.returncode != 0:
+        return Check("libvirt daemon", False, "libvirtd does not answer on qemu:///system",
+                     "scripts/setup.sh (starts virtlogd and libvirtd)", required=False)
+    return Check("libvirt daemon", True, proc.stdout.strip().splitlines()[-1], required=False)
+
+
+def check_vagrant_libvirt() -> Check:
+    proc = subprocess.run(["vagrant", "plugin", "list"], capture_output=True, text=True,
+                          check=False) if shutil.which("vagrant") else None
+    ok = proc is not None and "vagrant-libvirt" in proc.stdout
+    return Check("vagrant-libvirt", ok, "installed" if ok else "plugin missing",
+                 "" if ok else "apt-get install vagrant-libvirt (scripts/setup.sh)",
+                 required=False)
+
+
+def check_kvm() -> Check:
+    usable = os.access("/dev/kvm", os.R_OK | os.W_OK)
+    detail = ("/dev/kvm present; the Vagrantfile still tries a KVM guest for real before "
+              "using it" if usable else "no usable /dev/kvm: the VM runs under QEMU emulation")
+    return Check("kvm", True, detail, required=False)
+
+
+def vm_checks() -> list[Check]:
+    return [
+        check_command("vagrant", "vagrant", "drives the VM's life cycle", required=False),
+        check_vagrant_libvirt(),
+        check_libvirt(),
+        check_command("qemu-system-x86_64", "qemu-system-x86", "runs the VM", required=False),
+        check_command("qemu-img", "qemu-utils", "builds the box and reads the VM disk",
+                      required=False),
+        check_kvm(),
+    ]
+
+
 def all_checks() -> list[Check]:
-    return docker_checks()
+    return docker_checks() + vm_checks()

@@ -29,7 +29,7 @@ def os_name() -> str:
     return platform.system()
 
 
-def describe(docker_version: str | None = None, vagrant: dict[str, Any] | None = None) -> dict[str, Any]:
+def describe(docker_version: str | None = None, vagrant: str | None = None) -> dict[str, Any]:
     uname = platform.uname()
     return {
         "hostname": uname.node,

@@ -62,7 +62,7 @@ class Vagrant:
 
     def _run(self, *args: str, timeout: float = 120) -> str:
         if shutil.which("vagrant") is None:
-            raise VmUnavailable("vagrant is not installed; run scripts/setup.sh --vm")
+            raise VmUnavailable("vagrant is not installed; run scripts/setup.sh")
         try:
             proc = subprocess.run(["vagrant", *args], cwd=self.directory, capture_output=True,
                                   text=True, timeout=timeout, stdin=subprocess.DEVNULL)

@@ -44,7 +44,7 @@ class SshSession:
         keys = [k for k in self.config.identity_files if Path(k).exists()]
         try:
             client.connect(self.config.host, port=self.config.port, username=self.config.user,
-                           key_filename=keys or None, timeout=CONNECT_TIMEOUT_S,
+                           key_filename=keys or None,  # type: ignore[arg-type] # a list works too timeout=CONNECT_TIMEOUT_S,
                            banner_timeout=CONNECT_TIMEOUT_S, auth_timeout=CONNECT_TIMEOUT_S,
                            allow_agent=False, look_for_keys=False)
         except (paramiko.SSHException, OSError) as exc:

@@ -110,7 +110,7 @@ def _disk(run: RunData) -> str:
 
 def _boot_id(run: RunData) -> str:
     kernel = run.get("kernel") or {}
-    return kernel.get("boot_id", "-")
+    return str(kernel.get("boot_id", "-"))
 
 
 ROWS: list[tuple[str, Callable[[RunData], str]]] = [

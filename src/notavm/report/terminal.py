@@ -56,5 +56,14 @@ def render(document: dict[str, Any], console: Console, detail: bool = True) -> N
             for note in notes:
                 console.print(f"  note: {note}")
     console.print(summary_table(runs))
+    vm = document.get("targets", {}).get("vm") or {}
+    if boot := vm.get("boot"):
+        console.print(
+            f"VM boot: vagrant up {boot['vagrant_up_s']:.1f} s = before the guest kernel "
+            f"(Vagrant, libvirt, QEMU, firmware) {boot['before_kernel_s']:.1f} s + kernel "
+            f"{boot['kernel_s']:.1f} s + userspace until sshd {boot['userspace_until_sshd_s']:.1f} s"
+            f" + Vagrant after sshd {boot['vagrant_after_sshd_s']:.1f} s")
+    elif vm.get("reused"):
+        console.print("VM: reused a VM that was already running (no boot measured)")
     for note in NOTES:
         console.print(note, style="dim")
