@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from notavm.cli import app
 from notavm.docker_daemon import LABEL, new_session_id
-from notavm.errors import RunFailed
-from notavm.examples import load_catalogue
-from notavm.images import ProgramStore
+from notavm.errors import BuildFailed, RunFailed
+from notavm.examples import Example, load_catalogue
+from notavm.images import ProgramStore, build_all, raise_for_failures
 from notavm.targets.container import ContainerTarget
 
 pytestmark = pytest.mark.docker
@@ -175,3 +175,19 @@ def test_ctrl_c_removes_every_container_and_keeps_finished_runs(built_images, do
     saved = json.loads(path.read_text())
     assert saved["complete"] is False
     assert saved["runs"][0]["example"] == "bash" and saved["runs"][0]["error"] is None
+
+
+def test_a_failing_build_does_not_stop_the_others(built_images, docker_client, tmp_path):
+    broken_dir = tmp_path / "broken"
+    broken_dir.mkdir()
+    (broken_dir / "Dockerfile").write_text(
+        "FROM debian:bookworm-slim\nRUN echo 'compiler says no' >&2 && false\n")
+    broken = Example(name="broken", description="", directory=broken_dir, command=("true",),
+                     expected_stdout="", expected_exit_code=0)
+    outcomes = build_all(docker_client, [broken, load_catalogue()["nasm"]], lambda _m: None)
+    by_tag = {o.tag: o for o in outcomes}
+    assert not by_tag["notavm/broken:latest"].ok
+    assert "returned a non-zero code" in by_tag["notavm/broken:latest"].log_tail
+    assert by_tag["notavm/nasm:latest"].ok and by_tag["notavm/probe:latest"].ok
+    with pytest.raises(BuildFailed, match="notavm/broken:latest"):
+        raise_for_failures(outcomes)
