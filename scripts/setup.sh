@@ -38,7 +38,8 @@ if ! timeout 10 docker info >/dev/null 2>&1; then
 fi
 
 if [ $want_vm -eq 1 ]; then
-  need_pkgs vagrant vagrant-libvirt libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils e2fsprogs
+  need_pkgs vagrant vagrant-libvirt libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils \
+    e2fsprogs syslinux syslinux-common mtools dosfstools
   pgrep -x virtlogd >/dev/null || { log "starting virtlogd"; virtlogd -d; }
   if ! virsh -c qemu:///system version >/dev/null 2>&1; then
     log "starting libvirtd"
