@@ -121,8 +121,10 @@ ROWS: list[tuple[str, Callable[[RunData], str]]] = [
     ("kernel version", lambda r: (r.get("kernel") or {}).get("version", "-")),
     ("boot id", _boot_id),
     ("uptime", _fact("uptime_s", lambda s: f"{s:.0f} s")),
-    ("namespaces unlike host's", lambda r: "-" if r.get("namespaces_differing_from_host") is None
-        else (", ".join(r["namespaces_differing_from_host"]) or "none")),
+    ("namespaces unlike host's", lambda r: (
+        "not comparable: own kernel" if r.get("same_kernel_as_host") is False
+        else "-" if r.get("namespaces_differing_from_host") is None
+        else ", ".join(r["namespaces_differing_from_host"]) or "none")),
 ]
 NAMESPACE_ROWS = ("pid", "mnt", "net", "uts", "ipc", "user", "cgroup", "time")
 TAIL_ROWS: list[tuple[str, Callable[[RunData], str]]] = [

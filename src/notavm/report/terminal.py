@@ -20,6 +20,9 @@ NOTES = (
     "Same kernel is decided by boot id: equal boot ids mean one kernel instance. Namespace "
     "numbers are only compared on the same kernel; every kernel gives its initial namespaces "
     "the same fixed numbers, so equal numbers on two kernels mean nothing.",
+    "Startup, by target: host = fork/exec to exit; container = Docker start request to exit "
+    "(container created beforehand); vm = an exec over the already open SSH connection to "
+    "the exit status, inside the running VM (its boot, once per run, is reported apart).",
 )
 
 
@@ -60,9 +63,10 @@ def render(document: dict[str, Any], console: Console, detail: bool = True) -> N
     if boot := vm.get("boot"):
         console.print(
             f"VM boot: vagrant up {boot['vagrant_up_s']:.1f} s = before the guest kernel "
-            f"(Vagrant, libvirt, QEMU, firmware) {boot['before_kernel_s']:.1f} s + kernel "
-            f"{boot['kernel_s']:.1f} s + userspace until sshd {boot['userspace_until_sshd_s']:.1f} s"
-            f" + Vagrant after sshd {boot['vagrant_after_sshd_s']:.1f} s")
+            f"(Vagrant, libvirt, QEMU, firmware) {boot['before_kernel_s']:.1f} s + kernel until "
+            f"pid 1 {boot['kernel_s']:.1f} s + userspace until sshd started "
+            f"{boot['userspace_until_sshd_s']:.1f} s + Vagrant's own wait after that "
+            f"{boot['vagrant_after_sshd_s']:.1f} s")
     elif vm.get("reused"):
         console.print("VM: reused a VM that was already running (no boot measured)")
     for note in NOTES:
