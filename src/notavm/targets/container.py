@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import tarfile
 import threading
 import time
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
 
 import docker
 import requests
@@ -38,6 +40,21 @@ def hardening() -> dict[str, Any]:
         "pids_limit": PIDS_LIMIT,
         "mem_limit": MEMORY_LIMIT,
     }
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _daemon_errors(method: F) -> F:
+    """A daemon that stops answering mid-run is one clear error for the container column."""
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except requests.exceptions.ConnectionError as exc:
+            raise DockerUnavailable("the Docker daemon stopped answering during the run; "
+                                    "start it again (scripts/setup.sh) and rerun") from exc
+    return wrapper  # type: ignore[return-value]
 
 
 class ContainerTarget(Target):
@@ -103,13 +120,11 @@ class ContainerTarget(Target):
             )
         except ImageNotFound as exc:
             raise NotavmError(f"image {example.image} is missing; run `notavm images build`") from exc
-        except requests.exceptions.ConnectionError as exc:
-            raise DockerUnavailable("the Docker daemon stopped answering; restart it") from exc
 
     def _wait(self, container: Container, what: str) -> int:
         try:
             return int(container.wait(timeout=self.timeout)["StatusCode"])
-        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError) as exc:
+        except requests.exceptions.ReadTimeout as exc:
             with contextlib.suppress(DockerException):
                 container.kill()
             raise RunFailed(f"{what} did not exit within {self.timeout:g} s; its container "
@@ -131,6 +146,7 @@ class ContainerTarget(Target):
     def probe_self(self) -> ExecResult:
         raise NotavmError("the container target is probed per example")
 
+    @_daemon_errors
     def probe_run(self, example: Example) -> ExecResult:
         self._ensure_probe_volume()
         return self._run_to_end(
@@ -140,9 +156,11 @@ class ContainerTarget(Target):
             volumes={self.probe_volume: {"bind": PROBE_MOUNT, "mode": "ro"}},
         )
 
+    @_daemon_errors
     def run_command(self, example: Example, argv: tuple[str, ...]) -> ExecResult:
         return self._run_to_end(example, command=list(argv))
 
+    @_daemon_errors
     def timed_start(self, example: Example) -> Sample:
         container = self._create(example)
         try:
@@ -161,6 +179,7 @@ class ContainerTarget(Target):
         finally:
             container.remove(force=True)
 
+    @_daemon_errors
     def disk_use(self, example: Example) -> DiskUse:
         image = self.client.images.get(example.image)
         total = int(image.attrs["Size"])
