@@ -107,6 +107,7 @@ def test_boot_split_and_disk_are_recorded(vm_results, vm_was_up):
                  + boot["vagrant_after_sshd_s"])
         assert parts == pytest.approx(boot["vagrant_up_s"], abs=0.5)
         assert boot["kernel_s"] > 0 and boot["userspace_until_sshd_s"] > 0
+    assert info["exec_baseline_s"]["median"] > 0 and len(info["exec_baseline_s"]["samples"]) == 5
     assert info["disk"]["allocated_bytes"] > 0
     assert info["disk"]["virtual_bytes"] >= info["disk"]["allocated_bytes"] // 2
     nasm = runs_on(document, "vm")["nasm"]["disk"]

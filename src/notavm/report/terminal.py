@@ -69,5 +69,9 @@ def render(document: dict[str, Any], console: Console, detail: bool = True) -> N
             f"{boot['vagrant_after_sshd_s']:.1f} s")
     elif vm.get("reused"):
         console.print("VM: reused a VM that was already running (no boot measured)")
+    if baseline := vm.get("exec_baseline_s"):
+        console.print(f"VM: an empty command (`true`) over the open SSH connection takes "
+                      f"{baseline['median'] * 1000:.1f} ms (median of {len(baseline['samples'])}); "
+                      "every VM startup above includes that cost")
     for note in NOTES:
         console.print(note, style="dim")

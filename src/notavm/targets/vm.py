@@ -11,6 +11,7 @@ import shlex
 import subprocess
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Final
 
@@ -18,7 +19,7 @@ from notavm import box
 from notavm.errors import NotavmError, VmUnavailable
 from notavm.examples import Example
 from notavm.images import ProgramStore, program_bytes
-from notavm.measure import Sample
+from notavm.measure import Sample, summarize
 from notavm.probe import PROBE_BINARY
 from notavm.results import DiskUse
 from notavm.targets.base import ExecResult, Target
@@ -34,6 +35,7 @@ BOOT_QUERY: Final = (
     "cut -d' ' -f22 $d/stat; done | sort -n | head -1"
 )
 STATES_BOOTED: Final = ("running",)
+BASELINE_RUNS: Final = 5
 
 
 def boot_split(up_start: float, up_end: float, query_time: float, output: str) -> dict[str, float]:
@@ -125,6 +127,10 @@ class VmTarget(Target):
             self.info["boot"] = boot_split(up[0], up[1], query_time, result.stdout)
         self._upload(examples)
         self._inventory(examples)
+        # What an exec costs before any program runs (channel, sshd, login shell), measured
+        # like hyperfine measures its shell: reported beside the startups, not subtracted.
+        baseline = [self.session.exec("true")[1].seconds for _ in range(BASELINE_RUNS)]
+        self.info["exec_baseline_s"] = asdict(summarize(baseline))
 
     def _upload(self, examples: list[Example]) -> None:
         assert self.session is not None
