@@ -28,6 +28,8 @@ from notavm.targets.base import ExecResult, Target
 PROBE_MOUNT: Final = "/.notavm"
 MEMORY_LIMIT: Final = "256m"
 PIDS_LIMIT: Final = 64
+DAEMON_GONE: Final = ("the Docker daemon stopped answering during the run; start it again "
+                      "(scripts/setup.sh) and rerun")
 
 
 def hardening() -> dict[str, Any]:
@@ -52,8 +54,7 @@ def _daemon_errors(method: F) -> F:
         try:
             return method(*args, **kwargs)
         except requests.exceptions.ConnectionError as exc:
-            raise DockerUnavailable("the Docker daemon stopped answering during the run; "
-                                    "start it again (scripts/setup.sh) and rerun") from exc
+            raise DockerUnavailable(DAEMON_GONE) from exc
     return wrapper  # type: ignore[return-value]
 
 
@@ -124,7 +125,13 @@ class ContainerTarget(Target):
     def _wait(self, container: Container, what: str) -> int:
         try:
             return int(container.wait(timeout=self.timeout)["StatusCode"])
-        except requests.exceptions.ReadTimeout as exc:
+        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError) as exc:
+            # The SDK reports a wait that timed out as either; only a ping tells a slow
+            # container from a daemon that went away.
+            try:
+                self.client.ping()
+            except (DockerException, requests.exceptions.RequestException):
+                raise DockerUnavailable(DAEMON_GONE) from exc
             with contextlib.suppress(DockerException):
                 container.kill()
             raise RunFailed(f"{what} did not exit within {self.timeout:g} s; its container "
