@@ -3,7 +3,6 @@ added to Vagrant. A user who names a public box (NOTAVM_BOX) skips all of this."
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -12,7 +11,7 @@ from typing import Final
 
 from notavm.errors import VmUnavailable
 from notavm.examples import Example
-from notavm.vagrant import BOX_NAME, project_dir
+from notavm.vagrant import BOX_NAME, box_name, project_dir
 
 BUILD_TIMEOUT_S: Final = 1800
 
@@ -57,6 +56,6 @@ def is_added(name: str) -> bool:
 
 def ensure_added(examples: Iterable[Example]) -> None:
     """Before a `vagrant up`: the local box must exist, unless the user named another box."""
-    if os.environ.get("NOTAVM_BOX") or is_added(BOX_NAME):
+    if box_name() != BOX_NAME or is_added(BOX_NAME):
         return
     build(packages(examples))

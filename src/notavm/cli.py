@@ -25,8 +25,8 @@ from notavm.images import ProgramStore, build_all, ensure_images, raise_for_fail
 from notavm.report import terminal
 from notavm.results import TARGETS, Document, ResultsFile
 from notavm.targets.base import Target
-from notavm.targets.container import ContainerTarget, hardening
-from notavm.targets.host import HostTarget, host_path
+from notavm.targets.container import ContainerTarget
+from notavm.targets.host import HostTarget
 from notavm.targets.vm import VmTarget
 from notavm.vagrant import Vagrant
 
@@ -156,7 +156,7 @@ def run(
                     t.prepare(examples)
                 except NotavmError as exc:
                     lost[t.name] = f"{t.name} not ready: {exc}"
-                document.targets[t.name] = target_info(t)
+                document.targets[t.name] = t.describe()
             reference = probe.parse(host.probe_self().stdout).facts
             lost = experiment.run_all(targets, examples, settings, results, reference,
                                       store.program_dir, report, lost)
@@ -173,16 +173,6 @@ def run(
         err.print(f"notavm: incomplete: {reason}", markup=False, highlight=False)
     if not all(r.ok or r.skipped for r in document.runs):
         raise typer.Exit(EXIT_INCOMPLETE)
-
-
-def target_info(target: Target) -> dict[str, Any]:
-    if isinstance(target, VmTarget):
-        return dict(target.info)
-    if isinstance(target, ContainerTarget):
-        return {"hardening": hardening()}
-    if isinstance(target, HostTarget):
-        return {"path": host_path()}
-    return {}
 
 
 @examples_app.command("list")
@@ -262,8 +252,8 @@ def vm_up() -> None:
     box.ensure_added(load_catalogue().values())
     with _progress() as report:
         report("vagrant up")
-        seconds = vagrant.up()
-    out.print(f"the VM is up ({seconds:.1f} s for vagrant up)")
+        start, end = vagrant.up()
+    out.print(f"the VM is up ({end - start:.1f} s for vagrant up)")
 
 
 @vm_app.command("down")

@@ -18,6 +18,11 @@ UP_TIMEOUT_S: Final = 600
 BOX_NAME: Final = "notavm/debian12"
 
 
+def box_name() -> str:
+    """The box the Vagrantfile uses: ours, unless the user names another in NOTAVM_BOX."""
+    return os.environ.get("NOTAVM_BOX") or BOX_NAME
+
+
 def project_dir() -> Path:
     """Where the Vagrantfile is (NOTAVM_VAGRANT_DIR overrides)."""
     if env := os.environ.get("NOTAVM_VAGRANT_DIR"):
@@ -76,11 +81,12 @@ class Vagrant:
     def status(self) -> str:
         return parse_status(self._run("status", "--machine-readable"))
 
-    def up(self) -> float:
-        """Boot the VM; returns the seconds `vagrant up` took (it returns once SSH answers)."""
+    def up(self) -> tuple[float, float]:
+        """Boot the VM; returns when `vagrant up` started and returned (it returns once SSH
+        answers), on the monotonic clock."""
         start = time.monotonic()
         self._run("up", timeout=UP_TIMEOUT_S)
-        return time.monotonic() - start
+        return start, time.monotonic()
 
     def halt(self) -> None:
         self._run("halt")

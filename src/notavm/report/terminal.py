@@ -43,8 +43,9 @@ def summary_table(runs: list[dict[str, Any]]) -> Table:
     table.add_column("target")
     for column in SUMMARY_COLUMNS:
         table.add_column(column, justify="right" if column != "kernel" else "left")
+    order = targets_in(runs)
     for example, example_runs in group_by_example(runs).items():
-        for i, run in enumerate(sorted(example_runs, key=lambda r: targets_in(runs).index(r["target"]))):
+        for i, run in enumerate(sorted(example_runs, key=lambda r: order.index(r["target"]))):
             table.add_row(example if i == 0 else "", run["target"], *summary_cells(run),
                           end_section=i == len(example_runs) - 1)
     return table

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from notavm.examples import Example
 from notavm.measure import Sample
@@ -49,6 +49,10 @@ class Target(ABC):
     @abstractmethod
     def disk_use(self, example: Example) -> DiskUse:
         """The bytes this target needs to run the example."""
+
+    def describe(self) -> dict[str, Any]:
+        """What holds for all of this target's runs, for the results file's `targets`."""
+        return {}
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release and remove whatever the target created. Must be safe to call twice."""

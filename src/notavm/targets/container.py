@@ -107,6 +107,9 @@ class ContainerTarget(Target):
             helper.remove(force=True)
         self._volume_ready = True
 
+    def describe(self) -> dict[str, Any]:
+        return {"hardening": hardening()}
+
     def close(self) -> None:
         # If the daemon went away, nothing of ours can be left running on it.
         with contextlib.suppress(DockerException):

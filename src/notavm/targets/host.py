@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from notavm.errors import RunFailed
 from notavm.examples import Example
@@ -87,6 +87,9 @@ class HostTarget(Target):
         if self._probe is None:
             self._probe = self.store.probe()
         return self._probe
+
+    def describe(self) -> dict[str, Any]:
+        return {"path": host_path()}
 
     def skip_reason(self, example: Example) -> str | None:
         if example.runtime and shutil.which(example.runtime, path=host_path()) is None:

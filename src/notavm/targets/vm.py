@@ -23,7 +23,7 @@ from notavm.measure import Sample, summarize
 from notavm.probe import PROBE_BINARY
 from notavm.results import DiskUse
 from notavm.targets.base import ExecResult, Target
-from notavm.vagrant import BOX_NAME, Vagrant
+from notavm.vagrant import Vagrant, box_name
 from notavm.vm_ssh import SshSession
 
 REMOTE_ROOT: Final = "/tmp/notavm"
@@ -114,9 +114,7 @@ class VmTarget(Target):
             self.report("building the VM box (first time: a few minutes)")
             box.ensure_added(examples)
             self.report("booting the VM (vagrant up)")
-            start = time.monotonic()
-            self.vagrant.up()
-            up = (start, time.monotonic())
+            up = self.vagrant.up()
             self.info["reused"] = False
         self.session = SshSession(self.vagrant.ssh_config(), self.timeout)
         self.session.connect()
@@ -152,7 +150,7 @@ class VmTarget(Target):
         self.runtimes = {Path(line).name for line in found.split()}
         packages = sorted({p.split("/")[0] for e in examples for p in e.vm_packages})
         if packages:
-            sizes = self.session.exec(  # type: ignore[union-attr]
+            sizes = self._exec(
                 "dpkg-query -W -f='${Package} ${Installed-Size}\\n' "
                 + " ".join(shlex.quote(p) for p in packages) + " 2>/dev/null")[0].stdout
             for line in sizes.splitlines():
@@ -161,9 +159,11 @@ class VmTarget(Target):
                     self.package_sizes[name] = int(kib) * 1024
         domain = self.vagrant.machine_id()
         self.info["disk"] = _libvirt_disk(domain) if domain else None
-        self.info["box"] = {"name": os.environ.get("NOTAVM_BOX", BOX_NAME),
-                            "bytes": _box_bytes(os.environ.get("NOTAVM_BOX", BOX_NAME))}
+        self.info["box"] = {"name": box_name(), "bytes": _box_bytes(box_name())}
         self.info["runtime_packages_bytes"] = self.package_sizes
+
+    def describe(self) -> dict[str, Any]:
+        return dict(self.info)
 
     def close(self) -> None:
         if self.session is not None:
